@@ -1,0 +1,1 @@
+"""Deciding and telling: watchlists, the matcher, the outbox, channels and the daemon."""

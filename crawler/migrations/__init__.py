@@ -1,0 +1,1 @@
+"""Alembic migrations of the store; run by :func:`crawler.store.migrate_store` at start-up."""
