@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     poll.add_argument("--source", action="append", help="only this source id (repeatable)")
+    crawl = add(
+        "crawl",
+        _crawl_handler,
+        "crawl sites (news sitemaps, section pages) in the foreground, then match and deliver",
+    )
+    crawl.add_argument("sites", nargs="*", metavar="SITE_ID", help="default: every enabled site")
+    crawl.add_argument("--once", action="store_true", required=True, help="crawl once and exit")
     match = add(
         "match",
         _match_handler,
@@ -83,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("action", choices=["list", "retry"])
     outbox.add_argument("ids", nargs="*", type=int, help="dead-letter ids (default: all)")
     return parser
+
+
+def _crawl_handler(args: argparse.Namespace) -> int:
+    from alerts.crawlcmd import cmd_crawl
+
+    return cmd_crawl(args)
 
 
 def _match_handler(args: argparse.Namespace) -> int:

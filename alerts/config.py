@@ -99,6 +99,10 @@ def _console_only() -> dict[str, ChannelSettings]:
     return {"console": ConsoleChannel(type="console")}
 
 
+class CrawlSettings(_Strict):
+    timeout: float = Field(900.0, gt=0, description="seconds before a crawl is killed")
+
+
 class LogSettings(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -107,6 +111,8 @@ class LogSettings(_Strict):
 class AppSettings(_Strict):
     store: StoreSettings = StoreSettings()
     sources: list[str] = Field(default_factory=lambda: ["../seeds/feeds.yaml"])
+    sites: list[str] = Field(default_factory=list, description="seed files with sites to crawl")
+    crawling: CrawlSettings = CrawlSettings()
     watchlists: str = "watchlists.yaml"
     polling: PollingSettings = PollingSettings()
     delivery: DeliverySettings = DeliverySettings()
@@ -123,6 +129,7 @@ class AppConfig:
     store_url: str
     source_paths: tuple[Path, ...]
     watchlists_path: Path
+    site_paths: tuple[Path, ...] = ()
 
 
 def load_config(path: Path) -> AppConfig:
@@ -135,6 +142,7 @@ def load_config(path: Path) -> AppConfig:
         store_url=resolve_store_url(settings.store.url, base),
         source_paths=tuple(base / p for p in settings.sources),
         watchlists_path=base / settings.watchlists,
+        site_paths=tuple(base / p for p in settings.sites),
     )
 
 

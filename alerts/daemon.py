@@ -20,7 +20,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts.matchjob import match_pending
 from alerts.runtime import Runtime, Setup, open_runtime
+from crawler.crawl import CrawlReport, run_crawl
 from crawler.refresh import RefreshResult, refresh_source
+from crawler.sites import Site
 from crawler.sources import Source
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,17 @@ class Daemon:
                 name=f"poll {source.id}",
                 next_run_time=now + timedelta(seconds=index * 0.2),
                 misfire_grace_time=max(1, int(source.interval)),
+                coalesce=True,
+                max_instances=1,
+            )
+        for site in (s for s in self.rt.setup.sites if s.enabled):
+            self.scheduler.add_job(
+                self._guarded(self.crawl_site, site),
+                IntervalTrigger(seconds=site.interval, jitter=site.interval * jitter),
+                id=f"crawl:{site.id}",
+                name=f"crawl {site.id}",
+                next_run_time=now + timedelta(seconds=5),
+                misfire_grace_time=max(1, int(site.interval)),
                 coalesce=True,
                 max_instances=1,
             )
@@ -107,6 +120,18 @@ class Daemon:
         if result.new:
             await self.match()
         return result
+
+    async def crawl_site(self, site: Site) -> CrawlReport:
+        """One crawl in a subprocess (killed after the timeout), then match what it stored."""
+        report = await run_crawl(
+            site,
+            self.rt.setup.config.store_url,
+            timeout=self.rt.setup.config.settings.crawling.timeout,
+            store=self.rt.store,
+        )
+        if report.articles_new:
+            await self.match()
+        return report
 
     async def match(self) -> None:
         matched = await match_pending(self.rt.store, self.rt.worker, list(self.rt.channels))

@@ -19,6 +19,7 @@ from alerts.errors import ConfigError
 from alerts.matchjob import MatchWorker
 from alerts.watchlists import Watchlist, load_watchlists
 from crawler.fetcher import Fetcher, FetchLimits
+from crawler.sites import Site, load_sites
 from crawler.sources import Source, load_sources
 from crawler.store import Store, open_store
 
@@ -30,6 +31,7 @@ class Setup:
     config: AppConfig
     sources: tuple[Source, ...]
     watchlists: tuple[Watchlist, ...]
+    sites: tuple[Site, ...] = ()
 
 
 @dataclass
@@ -59,7 +61,8 @@ def load_setup(config_path: Path) -> Setup:
     sources = load_sources(config.source_paths)
     watchlists = load_watchlists(config.watchlists_path)
     check_channel_references(config, watchlists)
-    return Setup(config, tuple(sources), tuple(watchlists))
+    sites = load_sites(config.site_paths) if config.site_paths else []
+    return Setup(config, tuple(sources), tuple(watchlists), tuple(sites))
 
 
 def check_channel_references(config: AppConfig, watchlists: list[Watchlist]) -> None:

@@ -13,7 +13,6 @@ pytest_plugins = [
 ]
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(scope="session")

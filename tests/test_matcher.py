@@ -12,7 +12,7 @@ from alerts.matcher import Matcher
 from alerts.watchlists import load_watchlists
 
 REPO = Path(__file__).resolve().parent.parent
-DEV = REPO.parent / "shared" / "eval" / "dev.jsonl"
+DEV = REPO / "tests" / "eval" / "dev.jsonl"  # a copy of ../shared/eval/dev.jsonl
 LABELLED = REPO / "tests" / "eval" / "labelled.jsonl"
 
 RULES = """\

@@ -33,6 +33,7 @@ class DaemonFiles:
         default_factory=lambda: {"interval": 0.5, "backoff_base": 0.5, "backoff_max": 2}
     )
     polling: dict[str, Any] = field(default_factory=dict)
+    sites: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def config(self) -> Path:
@@ -47,6 +48,10 @@ class DaemonFiles:
         (self.root / "feeds.yaml").write_text(
             yaml.safe_dump({"sources": self.feeds}, allow_unicode=True), encoding="utf-8"
         )
+        if self.sites:
+            (self.root / "sites.yaml").write_text(
+                yaml.safe_dump({"sites": self.sites}, allow_unicode=True), encoding="utf-8"
+            )
         watchlists = self.watchlists_text or (REPO / "config" / "watchlists.yaml").read_text(
             encoding="utf-8"
         )
@@ -54,6 +59,7 @@ class DaemonFiles:
         config = {
             "store": {"url": "sqlite:///state.db"},
             "sources": ["feeds.yaml"],
+            "sites": ["sites.yaml"] if self.sites else [],
             "watchlists": "watchlists.yaml",
             "polling": {"connect_timeout": 2, "read_timeout": 2, "deadline": 5, **self.polling},
             "delivery": self.delivery,
