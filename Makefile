@@ -43,6 +43,7 @@ eval: install
 
 bench: install-test
 	$(PY) bench/match.py
+	$(PY) bench/crawl.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
