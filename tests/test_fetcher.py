@@ -15,10 +15,9 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from crawler.decoding import BodyDecoder, BodyTooLargeError
 from crawler.errors import FetchError, PermanentFetchError, TemporaryFetchError
 from crawler.fetcher import (
-    BodyDecoder,
-    BodyTooLargeError,
     Fetcher,
     FetchLimits,
     FetchResult,
