@@ -52,7 +52,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "alembic", "scrapy"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "alembic", "scrapy", "spacy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
