@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -47,6 +48,18 @@ class SourceState:
     consecutive_errors: int = 0
     last_error: str | None = None
     next_check_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HealthRecord:
+    """What was announced about a source: ``status`` is ok, failing or silent."""
+
+    source_id: str
+    first_seen_at: datetime
+    status: str = "ok"
+    alerted_at: datetime | None = None
+    failing_since: datetime | None = None
+    poll_interval: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,52 @@ class Store:
                 .values(**values)
             )
 
+    # -- source health and daemon info ---------------------------------------------------
+
+    def load_health(self, source_id: str, now: datetime) -> HealthRecord:
+        """The source's health record; a fresh one (first seen ``now``) if it has none."""
+        h = schema.source_health
+        with self.transaction() as conn:
+            row = conn.execute(select(h).where(h.c.source_id == source_id)).mappings().first()
+        return HealthRecord(**dict(row)) if row else HealthRecord(source_id, first_seen_at=now)
+
+    def load_health_records(self) -> dict[str, HealthRecord]:
+        with self.transaction() as conn:
+            rows = conn.execute(select(schema.source_health)).mappings().all()
+        return {r["source_id"]: HealthRecord(**dict(r)) for r in rows}
+
+    def save_health(self, record: HealthRecord) -> None:
+        values = {k: v for k, v in record.__dict__.items() if k != "source_id"}
+        h = schema.source_health
+        with self.transaction() as conn:
+            conn.execute(insert_ignoring(conn, h).values(source_id=record.source_id, **values))
+            conn.execute(update(h).where(h.c.source_id == record.source_id).values(**values))
+
+    def recent_published(self, source_id: str, limit: int = 20) -> list[datetime]:
+        """Publication times of the source's newest entries (newest first), for its rhythm."""
+        e = schema.entries
+        query = (
+            select(e.c.published_at)
+            .where(e.c.source_id == source_id, e.c.published_at.is_not(None))
+            .order_by(e.c.published_at.desc())
+            .limit(limit)
+        )
+        with self.transaction() as conn:
+            return [t for t in conn.scalars(query) if t is not None]
+
+    def set_info(self, key: str, value: str, now: datetime | None = None) -> None:
+        d = schema.daemon_info
+        values = {"value": value, "updated_at": now or datetime.now(UTC)}
+        with self.transaction() as conn:
+            conn.execute(insert_ignoring(conn, d).values(key=key, **values))
+            conn.execute(update(d).where(d.c.key == key).values(**values))
+
+    def load_info(self) -> dict[str, tuple[str, datetime]]:
+        d = schema.daemon_info
+        with self.transaction() as conn:
+            rows = conn.execute(select(d.c.key, d.c.value, d.c.updated_at)).all()
+        return {r.key: (r.value, r.updated_at) for r in rows}
+
     # -- entries ------------------------------------------------------------------------
 
     def filter_new(self, candidates: Sequence[Entry]) -> list[Entry]:
@@ -193,6 +252,11 @@ def open_store(url: str) -> Store:
     except SQLAlchemyError as exc:
         raise StoreError(
             f"cannot open store {_redact(url)}: {exc.__class__.__name__}: {exc}"
+        ) from None
+    except AlembicCommandError as exc:
+        raise StoreError(
+            f"cannot migrate store {_redact(url)}: {exc}; the database may come from a newer "
+            "nieuwswacht: upgrade nieuwswacht or restore a backup"
         ) from None
     return Store(engine)
 

@@ -110,3 +110,13 @@ def test_entries_without_a_link_are_kept_apart_by_guid(store_url: str) -> None:
     assert len(added) == 2
     assert store.filter_new([_entry(1, url="")]) == []
     store.close()
+
+
+def test_database_from_a_newer_release_is_a_clear_store_error(tmp_path: object) -> None:
+    url = f"sqlite:///{tmp_path}/newer.db"
+    store = open_store(url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    store.close()
+    with pytest.raises(StoreError, match="upgrade nieuwswacht or restore a backup"):
+        open_store(url)
