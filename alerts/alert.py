@@ -23,7 +23,12 @@ class Category:
 
 @dataclass(frozen=True)
 class Alert:
-    """One article that made one watchlist fire."""
+    """One article that made one watchlist fire.
+
+    ``story_id`` names the near-duplicate cluster (:mod:`alerts.stories`) the article belongs
+    to; ``cluster_size`` counts the reports of that story so far, and ``also_reported_by``
+    lists the other outlets that carried it.
+    """
 
     id: str
     watchlist_id: str
@@ -37,6 +42,8 @@ class Alert:
     text: str = ""
     score: float = 0.0
     also_reported_by: tuple[str, ...] = field(default=())
+    story_id: str = ""
+    cluster_size: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +59,8 @@ class Alert:
             "text": self.text,
             "score": self.score,
             "also_reported_by": list(self.also_reported_by),
+            "story_id": self.story_id,
+            "cluster_size": self.cluster_size,
         }
 
     @classmethod
@@ -70,4 +79,6 @@ class Alert:
             text=data.get("text", ""),
             score=float(data.get("score", 0.0)),
             also_reported_by=tuple(data.get("also_reported_by", ())),
+            story_id=str(data.get("story_id", "")),
+            cluster_size=int(data.get("cluster_size", 1)),
         )

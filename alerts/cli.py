@@ -85,11 +85,48 @@ def build_parser() -> argparse.ArgumentParser:
         "test-alert", commands.cmd_test_alert, "send a sample alert on one channel, now"
     )
     test_alert.add_argument("channel", help="a channel name from the config, e.g. slack")
-    add("status", commands.cmd_status, "show sources, outbox and recent alerts")
+    add(
+        "status",
+        commands.cmd_status,
+        "show sources (health, last article, next check), outbox, recent alerts and the "
+        "running configuration's version",
+    )
+    schema = add(
+        "schema",
+        _schema_handler,
+        "write JSON Schemas of the YAML files (for editor completion and checks)",
+    )
+    schema.add_argument(
+        "--out", type=Path, help="folder to write to (default: schema/ next to the config)"
+    )
+    backtest = add(
+        "backtest",
+        _backtest_handler,
+        "run the watchlists over stored articles: what would alert, and what differs from "
+        "what the running configuration alerted",
+    )
+    backtest.add_argument("--since", help="only articles fetched since this date (2026-11-01)")
+    backtest.add_argument("--watchlist", help="only this watchlist id")
+    backtest.add_argument(
+        "--watchlists", type=Path, help="an edited watchlists file to try instead of the config's"
+    )
+    backtest.add_argument("--limit", type=int, default=5000, help="newest N articles (5000)")
     outbox = add("outbox", commands.cmd_outbox, "inspect or retry undeliverable alerts")
     outbox.add_argument("action", choices=["list", "retry"])
     outbox.add_argument("ids", nargs="*", type=int, help="dead-letter ids (default: all)")
     return parser
+
+
+def _schema_handler(args: argparse.Namespace) -> int:
+    from alerts.schemacmd import cmd_schema
+
+    return cmd_schema(args)
+
+
+def _backtest_handler(args: argparse.Namespace) -> int:
+    from alerts.backtest import cmd_backtest
+
+    return cmd_backtest(args)
 
 
 def _crawl_handler(args: argparse.Namespace) -> int:

@@ -37,10 +37,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     setup = _setup(args)
+    from alerts.reload import config_files, config_version
+
     enabled = sum(1 for s in setup.sources if s.enabled)
     print(
         f"{args.config}: ok: {enabled} sources, {len(setup.watchlists)} watchlists, "
-        f"channels: {', '.join(setup.config.settings.channels) or 'none'}"
+        f"channels: {', '.join(setup.config.settings.channels) or 'none'}; "
+        f"version {config_version(config_files(setup))}"
     )
     return 0
 

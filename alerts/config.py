@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crawler.sources import Interval
 from crawler.yamlfile import load_model
 
 DEFAULT_CONFIG = Path("config/nieuwswacht.yaml")
@@ -38,6 +39,12 @@ class PollingSettings(_Strict):
     jitter: float = Field(0.1, ge=0, le=0.5, description="fraction of the interval")
     backoff_max: float = Field(6 * 3600.0, gt=0, description="longest wait after failures, s")
     article_concurrency: int = Field(4, ge=1, le=32)
+    adaptive: bool = Field(
+        True, description="follow each feed's publishing rhythm between its min and max interval"
+    )
+    max_interval: Interval = Field(
+        3600.0, description="default upper bound for adaptive polling (a source may set its own)"
+    )
 
 
 class DeliverySettings(_Strict):
@@ -46,6 +53,62 @@ class DeliverySettings(_Strict):
     backoff_base: float = Field(5.0, gt=0)
     backoff_max: float = Field(1800.0, gt=0)
     batch: int = Field(50, ge=1)
+    pace: dict[str, float] = Field(
+        default_factory=dict,
+        description="seconds between two messages per channel name; default 1 for Slack, else 0",
+    )
+
+
+class StorySettings(_Strict):
+    """One alert per story: near-duplicate articles within ``window_hours`` are one story."""
+
+    window_hours: float = Field(48.0, gt=0, description="how long a story stays open")
+    similarity: float = Field(0.5, gt=0, le=1, description="MinHash Jaccard estimate to merge")
+    hold: float = Field(0.0, ge=0, le=3600, description="seconds an alert waits for reprints")
+
+
+class RouteSettings(_Strict):
+    """When one watchlist reaches one channel: at once, or in a digest on a cron schedule."""
+
+    watchlist: str = "*"
+    channel: str = "*"
+    mode: Literal["immediate", "digest"] = "immediate"
+    schedule: str | None = Field(None, description="cron: 'min hour day month dow' (+ seconds)")
+    quiet_hours: str | None = Field(None, description="'22:00-07:00': hold for the next digest")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str | None) -> str | None:
+        from alerts.schedule import parse_quiet_hours
+
+        if value is not None:
+            parse_quiet_hours(value)
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str | None) -> str | None:
+        from alerts.schedule import parse_cron
+
+        if value is not None:
+            parse_cron(value, "Europe/Amsterdam")
+        return value
+
+    @model_validator(mode="after")
+    def _check_digest(self) -> RouteSettings:
+        if self.mode == "digest" and not self.schedule:
+            raise ValueError("mode 'digest' needs a schedule, e.g. schedule: '0 8 * * *'")
+        return self
+
+
+class RoutingSettings(_Strict):
+    """Digests, quiet hours and urgent categories; first matching route wins."""
+
+    timezone: str = "Europe/Amsterdam"
+    urgent: list[str] = Field(
+        default_factory=list, description="'category' or 'watchlist/category': always at once"
+    )
+    routes: list[RouteSettings] = Field(default_factory=list)
 
 
 class ConsoleChannel(_Strict):
@@ -108,6 +171,28 @@ class LogSettings(_Strict):
     format: Literal["text", "json"] = "text"
 
 
+class HttpSettings(_Strict):
+    """The /healthz and /metrics endpoint; loopback only unless you say otherwise."""
+
+    enabled: bool = True
+    bind: str = "127.0.0.1"
+    port: int = Field(8787, ge=0, le=65535, description="0 picks a free port (it is logged)")
+
+
+class HealthSettings(_Strict):
+    """When a source counts as broken; a source may override both in its seeds file."""
+
+    fail_after: Interval = Field(3600.0, description="failing for longer than this: alert")
+    silent_after: Interval = Field(86400.0, description="no new article for this long: alert")
+
+
+class ReloadSettings(_Strict):
+    """Live reload of the config files (SIGHUP always works)."""
+
+    watch: bool = Field(True, description="reload when a config file changes on disk")
+    debounce: float = Field(0.3, ge=0.05, le=30, description="seconds of quiet before reloading")
+
+
 class AppSettings(_Strict):
     store: StoreSettings = StoreSettings()
     sources: list[str] = Field(default_factory=lambda: ["../seeds/feeds.yaml"])
@@ -118,6 +203,11 @@ class AppSettings(_Strict):
     delivery: DeliverySettings = DeliverySettings()
     channels: dict[str, ChannelSettings] = Field(default_factory=_console_only)
     log: LogSettings = LogSettings()
+    http: HttpSettings = HttpSettings()
+    health: HealthSettings = HealthSettings()
+    reload: ReloadSettings = ReloadSettings()
+    stories: StorySettings = StorySettings()
+    routing: RoutingSettings = RoutingSettings()
 
 
 @dataclass(frozen=True)

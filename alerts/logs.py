@@ -49,10 +49,20 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send every log line to stderr (stdout is for alerts on the console channel)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setLevel(level)  # loggers lowered for metrics (alerts.deliver) still print at `level`
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "alembic", "scrapy", "spacy"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "trafilatura",
+        "alembic",
+        "scrapy",
+        "spacy",
+        "watchfiles",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

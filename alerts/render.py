@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.alert import Alert
 from alerts.hits import Hit
+from alerts.messages import Digest
 
 Segment = tuple[str, bool]
 """A piece of snippet text and whether it is a matched phrase to highlight."""
@@ -74,6 +75,17 @@ def list_outlets(outlets: tuple[str, ...]) -> str:
     names = [shorten(o, 60) for o in outlets[:MAX_OUTLETS_LISTED]]
     rest = len(outlets) - len(names)
     return ", ".join(names) + (f" en {rest} andere" if rest > 0 else "")
+
+
+def describe_cluster(alert: Alert) -> str:
+    """``Verhaal: 5 berichten`` when the story was reported more than once, else empty."""
+    size = max(alert.cluster_size, len(alert.also_reported_by) + 1)
+    return f"Verhaal: {size} berichten" if size > 1 else ""
+
+
+def digest_heading(digest: Digest) -> str:
+    count = digest.story_count
+    return f"nieuwswacht-overzicht: {count} {'verhaal' if count == 1 else 'verhalen'}"
 
 
 def make_snippet(alert: Alert, width: int = 300) -> list[Segment]:
@@ -196,5 +208,15 @@ def render_text(alert: Alert) -> str:
         lines += [snippet, ""]
     if alert.also_reported_by:
         lines.append(f"Ook gemeld door: {list_outlets(alert.also_reported_by)}")
+    if describe_cluster(alert):
+        lines.append(describe_cluster(alert))
     lines.append(f"Watchlist: {shorten(alert.watchlist_name, 100)}")
     return "\n".join(lines) + "\n"
+
+
+def render_digest_text(digest: Digest) -> str:
+    """A digest as plain text: a heading, then every story as in :func:`render_text`."""
+    parts = [f"{digest_heading(digest)} ({format_published(digest.created_at)})", ""]
+    for number, alert in enumerate(digest.alerts, start=1):
+        parts.append(f"{number}. {render_text(alert)}")
+    return "\n".join(parts)

@@ -2,9 +2,11 @@
 
 Headers make mail clients treat alerts well: a stable ``Message-ID`` per alert (a retried
 delivery is recognisably the same message), ``List-Id`` per watchlist (so users can filter),
-``Auto-Submitted`` (RFC 3834: no vacation replies). Every piece of article text is passed
-through :func:`html.escape` in the HTML part; no markup from an article ever reaches it, and
-the subject is one line, so a headline cannot inject headers.
+``Auto-Submitted`` (RFC 3834: no vacation replies), and ``References``/``In-Reply-To`` naming
+a synthetic root message per story (``<story-{id}@nieuwswacht.local>``), so that a story's
+first alert, its new-category alerts and mail clients' threads line up. Every piece of
+article text is passed through :func:`html.escape` in the HTML part; no markup from an
+article ever reaches it, and the subject is one line, so a headline cannot inject headers.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from alerts.alert import Alert
+from alerts.messages import Digest
 from alerts.render import (
     Segment,
     category_labels,
+    describe_cluster,
+    digest_heading,
     display_title,
     format_published,
     list_outlets,
     make_snippet,
+    render_digest_text,
     render_text,
     shorten,
 )
@@ -36,6 +42,11 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 def make_message_id(alert_id: str) -> str:
     """``<alert-{id}@nieuwswacht.local>``: the same for every delivery attempt of one alert."""
     return f"<alert-{_UNSAFE_ID.sub('-', alert_id)}@{MAIL_DOMAIN}>"
+
+
+def make_story_ref(story_id: str) -> str:
+    """The thread root of a story: every alert of the story refers to it."""
+    return f"<story-{_UNSAFE_ID.sub('-', story_id)}@{MAIL_DOMAIN}>"
 
 
 def make_list_id(alert: Alert) -> str:
@@ -78,8 +89,13 @@ def render_html(alert: Alert) -> str:
     if alert.also_reported_by:
         outlets = html.escape(list_outlets(alert.also_reported_by))
         rows.append(f"<p>Ook gemeld door: {outlets}</p>")
+    if describe_cluster(alert):
+        rows.append(f"<p>{html.escape(describe_cluster(alert))}</p>")
     rows.append(f"<p><small>Watchlist: {html.escape(alert.watchlist_name)}</small></p>")
-    body = "\n".join(rows)
+    return wrap_html("\n".join(rows))
+
+
+def wrap_html(body: str) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="nl"><meta charset="utf-8">\n<body>\n{body}\n</body></html>\n'
     )
@@ -98,8 +114,33 @@ def render_email(
     message["List-Id"] = make_list_id(alert)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Nieuwswacht-Alert"] = _UNSAFE_ID.sub("-", alert.id)
+    if alert.story_id:
+        message["In-Reply-To"] = make_story_ref(alert.story_id)
+        message["References"] = make_story_ref(alert.story_id)
     message.set_content(render_text(alert), charset="utf-8")
     message.add_alternative(render_html(alert), subtype="html", charset="utf-8")
+    return message
+
+
+def render_email_digest(
+    digest: Digest, sender: str, recipients: Sequence[str], now: datetime | None = None
+) -> EmailMessage:
+    """A digest as one multipart message; a stable Message-ID per digest."""
+    message = EmailMessage()
+    message["Subject"] = shorten(f"{SUBJECT_PREFIX} {digest_heading(digest)}", 250)
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Message-ID"] = make_message_id(digest.id)
+    if digest.alerts:
+        message["List-Id"] = make_list_id(digest.alerts[0])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_digest_text(digest), charset="utf-8")
+    sections = [f"<h1>{html.escape(digest_heading(digest))}</h1>"]
+    for alert in digest.alerts:
+        inner = render_html(alert).split("<body>\n", 1)[1].rsplit("\n</body>", 1)[0]
+        sections.append(f"<section>{inner}</section><hr>")
+    message.add_alternative(wrap_html("\n".join(sections)), subtype="html", charset="utf-8")
     return message
 
 

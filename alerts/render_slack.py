@@ -17,9 +17,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from alerts.alert import Alert
+from alerts.messages import Digest
 from alerts.render import (
     Segment,
     category_labels,
+    describe_cluster,
+    digest_heading,
     display_title,
     format_published,
     list_outlets,
@@ -30,6 +33,7 @@ from alerts.render import (
 SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
 MAX_BLOCKS = 50
+MAX_DIGEST_STORIES = 24  # header + 2 blocks each + "en N meer" = 50 blocks
 NOTICE_TEXT_CHARS = 500  # escaping may grow text fivefold (& → &amp;): stays under 3000
 ZWJ = "\u200d"
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -107,6 +111,8 @@ def build_blocks(alert: Alert) -> list[dict[str, Any]]:
     if snippet:
         blocks.append({"type": "section", "text": mrkdwn(f">{snippet}")})
     footer = [f"Watchlist: {escape_mrkdwn(shorten(alert.watchlist_name, 100))}"]
+    if describe_cluster(alert):
+        footer.insert(0, describe_cluster(alert))
     if alert.also_reported_by:
         footer.insert(0, f"Ook gemeld door: {escape_mrkdwn(list_outlets(alert.also_reported_by))}")
     blocks.append({"type": "context", "elements": [mrkdwn(line) for line in footer]})
@@ -124,6 +130,44 @@ def render_slack(alert: Alert) -> dict[str, Any]:
     return {
         "text": render_fallback(alert),
         "blocks": build_blocks(alert),
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def digest_story_blocks(alert: Alert) -> list[dict[str, Any]]:
+    """One story of a digest in two blocks: what and why, then where else and how big."""
+    title = format_link(alert.url, shorten(display_title(alert), 150))
+    meta = f"{escape_mrkdwn(shorten(alert.outlet, 60))} · {format_published(alert.published)}"
+    lines = [f"*{title}*", f"{meta} · *{escape_mrkdwn(category_labels(alert))}*"]
+    snippet = format_snippet(make_snippet(alert, width=200))
+    if snippet:
+        lines.append(f">{snippet}")
+    footer = [line for line in (describe_cluster(alert),) if line]
+    if alert.also_reported_by:
+        footer.append(f"Ook gemeld door: {escape_mrkdwn(list_outlets(alert.also_reported_by))}")
+    footer.append(f"Watchlist: {escape_mrkdwn(shorten(alert.watchlist_name, 100))}")
+    return [
+        {"type": "section", "text": mrkdwn("\n".join(lines))},
+        {"type": "context", "elements": [mrkdwn(line) for line in footer]},
+    ]
+
+
+def render_slack_digest(digest: Digest) -> dict[str, Any]:
+    """A digest as one message: a header and two blocks per story, within 50 blocks."""
+    heading = digest_heading(digest)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": heading}}
+    ]
+    shown = digest.alerts[:MAX_DIGEST_STORIES]
+    for alert in shown:
+        blocks.extend(digest_story_blocks(alert))
+    if len(digest.alerts) > len(shown):
+        rest = len(digest.alerts) - len(shown)
+        blocks.append({"type": "context", "elements": [mrkdwn(f"… en {rest} verhalen meer")]})
+    return {
+        "text": heading,
+        "blocks": blocks[:MAX_BLOCKS],
         "unfurl_links": False,
         "unfurl_media": False,
     }

@@ -94,6 +94,7 @@ async def open_runtime(setup: Setup) -> Runtime:
     config = setup.config
     store = await asyncio.to_thread(open_store, config.store_url)
     worker = await MatchWorker.start(setup.watchlists)
+    worker.set_policy(config.settings.stories, config.settings.routing)
     channels = build_channels(config.settings.channels)
     kinds = {name: settings.type for name, settings in config.settings.channels.items()}
     return Runtime(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -17,7 +17,8 @@ from alerts.outbox import count_by_status
 from alerts.runtime import Setup
 from crawler import schema
 from crawler.refresh import RefreshResult
-from crawler.store import Store
+from crawler.sources import Source
+from crawler.store import HealthRecord, SourceState, Store
 
 
 def print_poll_report(
@@ -47,20 +48,23 @@ def print_poll_report(
 
 
 def print_status(setup: Setup, store: Store) -> None:
+    """Sources (health, last article, next check), outbox, last alerts, config version."""
+    _print_version(setup, store)
     states = {s.source_id: s for s in store.load_source_states()}
-    print(f"{'SOURCE':<28} {'HEALTH':<9} {'LAST SUCCESS':<20} {'LAST NEW':<20} ERRORS  LAST ERROR")
+    records = store.load_health_records()
+    print(
+        f"\n{'SOURCE':<28} {'HEALTH':<9} {'LAST ARTICLE':<20} {'NEXT CHECK':<20} "
+        f"{'EVERY':>7} ERRORS  LAST ERROR"
+    )
     for source in setup.sources:
-        state = states.get(source.id)
-        if state is None:
-            print(f"{source.id:<28} {'new':<9} {'-':<20} {'-':<20} 0")
-            continue
-        health = "failing" if state.consecutive_errors else "ok"
-        if not source.enabled:
-            health = "disabled"
+        state, record = states.get(source.id), records.get(source.id)
+        every = record.poll_interval if record and record.poll_interval else source.interval
         print(
-            f"{source.id:<28} {health:<9} {_when(state.last_success_at):<20} "
-            f"{_when(state.last_new_at):<20} {state.consecutive_errors:<7} "
-            f"{(state.last_error or '')[:80]}"
+            f"{source.id:<28} {_health(source, state, record):<9} "
+            f"{_when(state.last_new_at if state else None):<20} "
+            f"{_when(_next_check(state, every)):<20} {_duration(every):>7} "
+            f"{state.consecutive_errors if state else 0:<7} "
+            f"{((state.last_error if state else None) or '')[:80]}"
         )
     counts = count_by_status(store)
     print(
@@ -70,6 +74,44 @@ def print_status(setup: Setup, store: Store) -> None:
     print("\nlast alerts:")
     for line in _recent_alerts(store):
         print(f"  {line}")
+
+
+def _print_version(setup: Setup, store: Store) -> None:
+    from alerts.reload import config_files, config_version
+
+    on_disk = config_version(config_files(setup))
+    running = store.load_info().get("config_version")
+    if running is None:
+        print(f"configuration: {on_disk} on disk; no daemon has run on this store yet")
+        return
+    version, since = running
+    note = "same as on disk" if version == on_disk else f"on disk: {on_disk} (not loaded)"
+    print(f"configuration: {version} (running since {_when(since)}; {note})")
+
+
+def _health(source: Source, state: SourceState | None, record: HealthRecord | None) -> str:
+    if not source.enabled:
+        return "disabled"
+    if record is not None and record.status != "ok":
+        return record.status
+    if state is None:
+        return "new"
+    return "failing" if state.consecutive_errors else "ok"
+
+
+def _next_check(state: SourceState | None, every: float) -> datetime | None:
+    if state is None:
+        return None
+    if state.next_check_at is not None:
+        return state.next_check_at
+    return state.last_attempt_at + timedelta(seconds=every) if state.last_attempt_at else None
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def print_dead_letters(rows: Sequence[dict[str, object]]) -> None:

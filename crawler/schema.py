@@ -140,3 +140,57 @@ crawl_sites = Table(
     Column("pages_fetched", Integer, nullable=False, default=0),
     Column("articles_new", Integer, nullable=False, default=0),
 )
+
+# -- source health and daemon info (issue 6) --------------------------------------------------
+
+source_health = Table(
+    "source_health",
+    metadata,
+    Column("source_id", String(100), primary_key=True),
+    Column("status", String(20), nullable=False, default="ok"),
+    Column("alerted_at", UTCDateTime),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("failing_since", UTCDateTime),
+    Column("poll_interval", Float),
+)
+
+daemon_info = Table(
+    "daemon_info",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# -- stories, digests and notices (issue 5) --------------------------------------------------
+# outbox.kind: "alert", "digest" or "notice"; outbox.story_id ties an alert row to its story.
+# Status "held" waits for a digest (next_attempt_at is its release time); "digested" is done.
+
+outbox.append_column(Column("kind", String(20), nullable=False, default="alert"))
+outbox.append_column(Column("story_id", String(40)))
+Index("ix_outbox_story", outbox.c.story_id)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("watchlist_id", String(100), nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("categories", Text, nullable=False),
+    Column("first_url", Text, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+Index("ix_stories_recent", stories.c.watchlist_id, stories.c.last_seen_at)
+
+story_reports = Table(
+    "story_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("story_id", String(40), ForeignKey("stories.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("outlet", Text, nullable=False, default=""),
+    Column("alerted", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("story_id", "url", name="uq_story_reports_story_url"),
+)

@@ -10,6 +10,10 @@ A seeds file looks like::
         interval: 5m                # 90s, 5m, 1h, 1d, or a number of seconds
         full_text: false            # true: fetch each article page (the feed has teasers only)
         enabled: true               # optional, default true
+        min_interval: 2m            # optional: adaptive polling bounds (default: interval and
+        max_interval: 1h            #   polling.max_interval in nieuwswacht.yaml)
+        fail_after: 30m             # optional: "bron faalt" after failing this long
+        silent_after: 12h           # optional: expected rhythm; alert when silent this long
 
 YAML goes through :func:`crawler.yamlfile.load_model`, so a typo is a ``ConfigError`` naming
 file, line and key. Intervals below one minute are allowed down to one second (integration
@@ -26,7 +30,14 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from crawler.errors import ConfigError
 from crawler.yamlfile import load_model
@@ -52,6 +63,10 @@ class Source:
     interval: float
     full_text: bool
     enabled: bool = True
+    min_interval: float | None = None
+    max_interval: float | None = None
+    fail_after: float | None = None
+    silent_after: float | None = None
 
 
 def parse_interval(value: object) -> float:
@@ -67,7 +82,18 @@ def parse_interval(value: object) -> float:
 
 
 Interval = Annotated[
-    float, BeforeValidator(parse_interval), Field(ge=MIN_INTERVAL, le=MAX_INTERVAL)
+    float,
+    BeforeValidator(parse_interval),
+    Field(ge=MIN_INTERVAL, le=MAX_INTERVAL),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhd]?\s*$"},
+            ],
+            "description": "a duration: 90s, 5m, 1h, 1d or a number of seconds",
+        }
+    ),
 ]
 
 
@@ -83,6 +109,18 @@ class SourceModel(BaseModel):
     interval: Interval = 600.0
     full_text: bool = False
     enabled: bool = True
+    min_interval: Interval | None = Field(
+        None, description="adaptive polling never polls faster (default: interval)"
+    )
+    max_interval: Interval | None = Field(
+        None, description="adaptive polling never polls slower (default: polling.max_interval)"
+    )
+    fail_after: Interval | None = Field(
+        None, description="alert when failing this long (default: health.fail_after)"
+    )
+    silent_after: Interval | None = Field(
+        None, description="expected rhythm: alert when silent this long (health.silent_after)"
+    )
 
     @field_validator("url")
     @classmethod
@@ -134,6 +172,10 @@ def build_source(model: SourceModel) -> Source:
         interval=model.interval,
         full_text=model.full_text,
         enabled=model.enabled,
+        min_interval=model.min_interval,
+        max_interval=model.max_interval,
+        fail_after=model.fail_after,
+        silent_after=model.silent_after,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from alerts.alert import Alert
+from alerts.messages import Digest
 
 
 class Channel(Protocol):
@@ -21,6 +22,10 @@ class Channel(Protocol):
 
     async def send(self, alert: Alert) -> None:
         """Deliver ``alert``; return only when the peer accepted it."""
+        ...
+
+    async def send_digest(self, digest: Digest) -> None:
+        """Deliver a digest of held alerts (one message), with the same error contract."""
         ...
 
     async def send_notice(self, subject: str, text: str) -> None:

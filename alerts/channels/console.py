@@ -11,7 +11,8 @@ import sys
 from typing import TextIO
 
 from alerts.alert import Alert
-from alerts.render import render_text
+from alerts.messages import Digest
+from alerts.render import render_digest_text, render_text
 
 logger = logging.getLogger(__name__)
 RULE = "─" * 72
@@ -26,6 +27,9 @@ class StdoutChannel:
 
     async def send(self, alert: Alert) -> None:
         self.write_block(render_text(alert))
+
+    async def send_digest(self, digest: Digest) -> None:
+        self.write_block(render_digest_text(digest))
 
     async def send_notice(self, subject: str, text: str) -> None:
         self.write_block(f"[nieuwswacht] {subject}\n{text}\n")

@@ -25,7 +25,8 @@ from email.message import EmailMessage
 from alerts.alert import Alert
 from alerts.config import EmailChannel as EmailSettings
 from alerts.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
-from alerts.render_email import render_email, render_email_notice
+from alerts.messages import Digest
+from alerts.render_email import render_email, render_email_digest, render_email_notice
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ class SmtpEmailChannel:
     async def send(self, alert: Alert) -> None:
         s = self._settings
         await asyncio.to_thread(self.deliver, render_email(alert, s.sender, s.recipients))
+
+    async def send_digest(self, digest: Digest) -> None:
+        s = self._settings
+        message = render_email_digest(digest, s.sender, s.recipients)
+        await asyncio.to_thread(self.deliver, message)
 
     async def send_notice(self, subject: str, text: str) -> None:
         s = self._settings

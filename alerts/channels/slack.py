@@ -26,7 +26,8 @@ import httpx
 from alerts.alert import Alert
 from alerts.config import SlackChannel as SlackSettings
 from alerts.errors import PermanentDeliveryError, TemporaryDeliveryError
-from alerts.render_slack import render_slack, render_slack_notice
+from alerts.messages import Digest
+from alerts.render_slack import render_slack, render_slack_digest, render_slack_notice
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class SlackWebhookChannel:
 
     async def send(self, alert: Alert) -> None:
         await self.post_payload(render_slack(alert))
+
+    async def send_digest(self, digest: Digest) -> None:
+        await self.post_payload(render_slack_digest(digest))
 
     async def send_notice(self, subject: str, text: str) -> None:
         await self.post_payload(render_slack_notice(subject, text))

@@ -7,6 +7,7 @@ Integration tests drive nieuwswacht exactly as an operator does: YAML files on d
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,10 @@ class DaemonFiles:
     )
     polling: dict[str, Any] = field(default_factory=dict)
     sites: list[dict[str, Any]] = field(default_factory=list)
+    # Tests poll at a fixed rhythm unless they ask for adaptive polling; the HTTP endpoint
+    # takes a free port (the daemon logs it, see DaemonProcess.http_port).
+    http: dict[str, Any] = field(default_factory=lambda: {"port": 0})
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config(self) -> Path:
@@ -61,10 +66,18 @@ class DaemonFiles:
             "sources": ["feeds.yaml"],
             "sites": ["sites.yaml"] if self.sites else [],
             "watchlists": "watchlists.yaml",
-            "polling": {"connect_timeout": 2, "read_timeout": 2, "deadline": 5, **self.polling},
+            "polling": {
+                "connect_timeout": 2,
+                "read_timeout": 2,
+                "deadline": 5,
+                "adaptive": False,
+                **self.polling,
+            },
             "delivery": self.delivery,
             "channels": self.channels,
             "log": {"level": "INFO"},
+            "http": self.http,
+            **self.extra,
         }
         self.config.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
         return self.config
@@ -141,6 +154,13 @@ class DaemonProcess:
             lambda: f"log never said {text!r}:\n{self.log()[-3000:]}",
             self,
         )
+
+    def http_port(self, timeout: float = 30) -> int:
+        """The port of the daemon's /healthz and /metrics endpoint, read from its log."""
+        self.wait_for_log("http endpoint listening", timeout=timeout)
+        found = re.search(r"http endpoint listening .*?port=(\d+)", self.log())
+        assert found is not None, self.log()[-2000:]
+        return int(found.group(1))
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         assert self.proc is not None

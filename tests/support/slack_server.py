@@ -45,6 +45,7 @@ class SlackServer:
         self._lock = threading.Lock()
         self._script: deque[Answer] = deque()
         self.requests: list[Received] = []
+        self.delay = 0.0  # seconds to wait before answering (a slow Slack)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -117,6 +118,8 @@ class SlackServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 payload, verdict = server.answer(self.path, body)
+                if server.delay:
+                    time.sleep(server.delay)
                 server.record(Received(self.path, payload, verdict[0], dict(self.headers)))
                 self.reply(verdict)
 
