@@ -17,12 +17,6 @@ SEED = (REPO / "seeds" / "articles" / "nos-biden-poetin.txt").read_text(encoding
 
 
 @pytest.fixture
-def site() -> Iterator[LocalSite]:
-    with LocalSite() as local:
-        yield local
-
-
-@pytest.fixture
 def slack() -> Iterator[SlackServer]:
     with SlackServer() as server:
         yield server

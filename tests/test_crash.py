@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,12 +91,6 @@ def article(n: int, rng: random.Random) -> dict[str, str]:
         "description": text,
         "pubDate": "Thu, 30 Dec 2021 20:15:00 +0100",
     }
-
-
-@pytest.fixture
-def site() -> Iterator[LocalSite]:
-    with LocalSite() as local:
-        yield local
 
 
 def received(slack: SlackServer) -> Counter[int]:

@@ -8,7 +8,7 @@ import gzip
 import socket
 import threading
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
@@ -32,12 +32,6 @@ pytestmark = pytest.mark.integration
 T = TypeVar("T")
 FAST = FetchLimits(connect_timeout=2.0, read_timeout=2.0, deadline=5.0, max_body_bytes=1_000_000)
 FEED = make_rss([{"title": "Kabinet valt", "link": "https://nos.nl/artikel/1", "guid": "n1"}])
-
-
-@pytest.fixture
-def site() -> Iterator[LocalSite]:
-    with LocalSite() as local:
-        yield local
 
 
 def run(job: Callable[[Fetcher], Awaitable[T]], limits: FetchLimits = FAST) -> T:

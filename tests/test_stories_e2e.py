@@ -8,7 +8,6 @@ a digest on a seconds-level cron schedule. Everything is local (127.0.0.1).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,12 +44,6 @@ def item(outlet: str, slug: str, title: str, text: str) -> dict[str, str]:
         "description": text,
         "pubDate": "Thu, 30 Dec 2021 20:15:00 +0100",
     }
-
-
-@pytest.fixture
-def site() -> Iterator[LocalSite]:
-    with LocalSite() as local:
-        yield local
 
 
 def write_config(tmp_path: Path, site: LocalSite, smtp: SmtpServer) -> Path:
