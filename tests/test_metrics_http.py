@@ -76,10 +76,23 @@ def test_healthz_and_metrics_answer_and_move_then_sigterm_exits_cleanly(tmp_path
             code, body = get(base + "/healthz")
             assert code == 200 and '"status": "ok"' in body
             daemon.wait_for_log("source polled", timeout=30)
-            _, first = get(base + "/metrics")
+            # the log line and the counter are two handlers: read until the counter shows it
+            seen: list[str] = []
+            wait_until(
+                lambda: (
+                    sample(
+                        seen.append(get(base + "/metrics")[1]) or seen[-1],
+                        "nieuwswacht_polls_total",
+                        outcome="new",
+                        source="lokaal",
+                    )
+                    >= 1
+                ),
+                timeout=10,
+                describe=lambda: "polls_total never counted the poll",
+            )
+            first = seen[-1]
             assert 'nieuwswacht_publication_to_alert_seconds_bucket{le="60"} 0' in first
-            polls = sample(first, "nieuwswacht_polls_total", outcome="new", source="lokaal")
-            assert polls >= 1
             assert "# TYPE nieuwswacht_publication_to_alert_seconds histogram" in first
 
             items.insert(
